@@ -1,0 +1,172 @@
+// Wires the operator together: one API client, the informers, the controllers, leader election and the probe
+// server. Every replica keeps its caches warm; only the leader runs controllers, and its writes pass a gate
+// that closes the moment it may no longer lead.
+
+import os from "node:os";
+import { randomBytes } from "node:crypto";
+import * as k8s from "@kubernetes/client-node";
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1LimitRange,
+  V1Namespace,
+  V1NetworkPolicy,
+  V1ResourceQuota,
+  V1RoleBinding,
+} from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Tenant, TenantRequest } from "./api/generated.js";
+import { KubeClient, type KubeObject } from "./runtime/client.js";
+import { Controller } from "./runtime/controller.js";
+import { EventRecorder } from "./runtime/events.js";
+import { Informer } from "./runtime/informer.js";
+import { LeaderElector } from "./runtime/leaderElection.js";
+import { ProbeServer } from "./runtime/probes.js";
+import { Resources } from "./runtime/resources.js";
+import type { PlatformSettings } from "./tenant/desired/types.js";
+import { managedSelector, tenantLabel } from "./tenant/labels.js";
+import { TenantReconciler, tenantKeyOf, type TenantCaches } from "./tenant/reconciler.js";
+
+export interface OperatorOptions {
+  kubeConfig?: k8s.KubeConfig;
+  probeAddress: { host: string; port: number };
+  workers: number;
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    name: string;
+    leaseDurationMs: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  relistIntervalMs: number;
+  platform: PlatformSettings;
+  log: Logger;
+  /** Called when this replica loses the Lease; the process exits there. */
+  onLeadershipLost: () => void;
+}
+
+export class Operator {
+  private readonly informers: Informer<KubeObject>[] = [];
+  private readonly controllers: Controller[] = [];
+  private elector: LeaderElector | undefined;
+  private readonly probes: ProbeServer;
+  private leading = false;
+  probePort = 0;
+
+  constructor(private readonly options: OperatorOptions) {
+    this.probes = new ProbeServer(options.log);
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    const kubeConfig = this.options.kubeConfig ?? loadKubeConfig();
+    const client = new KubeClient(kubeConfig, { fieldManager: "tenant-operator" });
+
+    // 1. Caches: Tenants and TenantRequests, every Namespace and NetworkPolicy, and the operator's own objects.
+    const informer = <T extends KubeObject>(
+      type: (typeof Resources)[keyof typeof Resources],
+      labelSelector?: string,
+    ): Informer<T> => {
+      const created = new Informer<T>(client, type, log, {
+        labelSelector,
+        relistIntervalMs: this.options.relistIntervalMs,
+      });
+      this.informers.push(created as Informer<KubeObject>);
+      return created;
+    };
+    const caches: TenantCaches = {
+      tenants: informer<Tenant>(Resources.tenant),
+      requests: informer<TenantRequest>(Resources.tenantRequest),
+      namespaces: informer<V1Namespace>(Resources.namespace),
+      networkPolicies: informer<V1NetworkPolicy>(Resources.networkPolicy),
+      roleBindings: informer<V1RoleBinding>(Resources.roleBinding, managedSelector),
+      resourceQuotas: informer<V1ResourceQuota>(Resources.resourceQuota, managedSelector),
+      limitRanges: informer<V1LimitRange>(Resources.limitRange, managedSelector),
+      clusterRoles: informer<V1ClusterRole>(Resources.clusterRole, managedSelector),
+      clusterRoleBindings: informer<V1ClusterRoleBinding>(Resources.clusterRoleBinding, managedSelector),
+    };
+
+    // 2. The Tenant controller, fed by its own informer and by every owned object mapped back to its Tenant.
+    const events = new EventRecorder(client, log);
+    const reconciler = new TenantReconciler(client, caches, this.options.platform, events);
+    const tenants = new Controller({
+      name: "tenant",
+      workers: this.options.workers,
+      reconcile: (key, context) => reconciler.reconcile(key, context),
+      log,
+    });
+    tenants.watchPrimary(caches.tenants);
+    for (const owned of [
+      caches.roleBindings,
+      caches.resourceQuotas,
+      caches.limitRanges,
+      caches.clusterRoles,
+      caches.clusterRoleBindings,
+    ]) {
+      tenants.watch(owned as Informer<KubeObject>, tenantKeyOf);
+    }
+    const tenantOfNamespace = (namespace: string | undefined): string[] => {
+      const label = caches.namespaces.get(namespace ?? "")?.metadata?.labels?.[tenantLabel];
+      return label ? [label] : [];
+    };
+    tenants.watch(caches.networkPolicies, (policy) => tenantOfNamespace(policy.metadata?.namespace));
+    tenants.watch(caches.requests, (request) => tenantOfNamespace(request.metadata?.namespace));
+    // A namespace event concerns its tenant, and any tenant whose wanted name it blocks or frees.
+    tenants.watch(caches.namespaces, (namespace) => {
+      const name = namespace.metadata?.name ?? "";
+      const keys = new Set(tenantKeyOf(namespace));
+      for (const tenant of caches.tenants.list()) {
+        if (name.startsWith(`${tenant.metadata?.name}-`)) keys.add(tenant.metadata!.name!);
+      }
+      return [...keys];
+    });
+    this.controllers.push(tenants);
+
+    // 3. Probes: ready once every cache has synced.
+    this.probes.addReadyCheck("informers-synced", () => this.informers.every((each) => each.hasSynced()));
+    this.probePort = await this.probes.listen(this.options.probeAddress.port, this.options.probeAddress.host);
+    for (const each of this.informers) each.start();
+
+    // 4. Leader election; controllers run only while leading, and every write checks the Lease first.
+    if (!this.options.leaderElection.enabled) {
+      await this.startControllers();
+      return;
+    }
+    const settings = this.options.leaderElection;
+    const identity = `${os.hostname()}-${randomBytes(4).toString("hex")}`;
+    this.elector = new LeaderElector(new KubeClient(kubeConfig, { fieldManager: "tenant-operator" }), log, {
+      namespace: settings.namespace,
+      name: settings.name,
+      identity,
+      leaseDurationMs: settings.leaseDurationMs,
+      renewDeadlineMs: settings.renewDeadlineMs,
+      retryPeriodMs: settings.retryPeriodMs,
+      onStartedLeading: () => void this.startControllers(),
+      onStoppedLeading: () => this.options.onLeadershipLost(),
+    });
+    client.setWriteGate(() => this.elector!.isLeader());
+    this.elector.start();
+  }
+
+  /** Stops controllers (draining in-flight reconciles), releases the Lease, stops informers and probes. */
+  async stop(): Promise<void> {
+    await Promise.all(this.controllers.map((controller) => controller.stop(10_000)));
+    await this.elector?.release();
+    await Promise.all(this.informers.map((each) => each.stop()));
+    await this.probes.close();
+  }
+
+  private async startControllers(): Promise<void> {
+    if (this.leading) return;
+    this.leading = true;
+    await Promise.all(this.informers.map((each) => each.waitForSync()));
+    for (const controller of this.controllers) controller.start();
+  }
+}
+
+function loadKubeConfig(): k8s.KubeConfig {
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
