@@ -10,7 +10,11 @@ const apps = admin.makeApiClient(k8s.AppsV1Api);
 const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
 const admissionApi = admin.makeApiClient(k8s.AdmissionregistrationV1Api);
 
-async function createNamespace(prefix: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): Promise<string> {
+async function createNamespace(
+  prefix: string,
+  labels: Record<string, string> = {},
+  annotations: Record<string, string> = {},
+): Promise<string> {
   const name = uniqueName(prefix);
   await core.createNamespace({ body: { metadata: { name, labels, annotations } } });
   await eventually(`service account "default" in ${name}`, async () =>
@@ -59,7 +63,10 @@ describe("test cluster", () => {
 
     await core.deleteNamespace({ name: namespace });
 
-    await eventually(`namespace ${namespace} gone`, async () => (await statusOf(core.readNamespace({ name: namespace }))) === 404);
+    await eventually(
+      `namespace ${namespace} gone`,
+      async () => (await statusOf(core.readNamespace({ name: namespace }))) === 404,
+    );
   });
 
   test("object whose owner is deleted is garbage-collected", async () => {
@@ -77,8 +84,9 @@ describe("test cluster", () => {
 
     await core.deleteNamespacedConfigMap({ name: "owner", namespace });
 
-    await eventually("dependent collected", async () =>
-      (await statusOf(core.readNamespacedConfigMap({ name: "dependent", namespace }))) === 404,
+    await eventually(
+      "dependent collected",
+      async () => (await statusOf(core.readNamespacedConfigMap({ name: "dependent", namespace }))) === 404,
     );
   });
 
@@ -116,7 +124,10 @@ describe("test cluster", () => {
       },
     });
 
-    await eventually("list allowed", async () => (await statusOf(userCore.listNamespacedConfigMap({ namespace }))) === 200);
+    await eventually(
+      "list allowed",
+      async () => (await statusOf(userCore.listNamespacedConfigMap({ namespace }))) === 200,
+    );
     expect(await statusOf(userCore.listNamespacedConfigMap({ namespace: "default" }))).toBe(403);
   });
 
@@ -129,9 +140,16 @@ describe("test cluster", () => {
         spec: {
           failurePolicy: "Fail",
           matchConstraints: {
-            resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"] }],
+            resourceRules: [
+              { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"] },
+            ],
           },
-          validations: [{ expression: "!has(object.data) || !('forbidden' in object.data)", message: "key forbidden is not allowed" }],
+          validations: [
+            {
+              expression: "!has(object.data) || !('forbidden' in object.data)",
+              message: "key forbidden is not allowed",
+            },
+          ],
         },
       },
     });
@@ -149,7 +167,10 @@ describe("test cluster", () => {
     try {
       const message = await eventually("policy enforced", async () => {
         try {
-          await core.createNamespacedConfigMap({ namespace, body: { metadata: { generateName: "probe-" }, data: { forbidden: "1" } } });
+          await core.createNamespacedConfigMap({
+            namespace,
+            body: { metadata: { generateName: "probe-" }, data: { forbidden: "1" } },
+          });
           return undefined;
         } catch (error) {
           return rejectionMessage(Promise.reject(error));

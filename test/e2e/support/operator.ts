@@ -1,0 +1,119 @@
+// Installs the operator's CRDs, RBAC and admission policies into a test cluster and runs the operator as a real
+// process, authenticated as its service account through a client certificate.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { openSync, closeSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { TestCluster } from "../../cluster/cluster.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+export const operatorUser = "system:serviceaccount:tenant-operator-system:tenant-operator";
+export const operatorGroups = ["system:serviceaccounts", "system:serviceaccounts:tenant-operator-system"];
+
+/** Applies crds/ and manifests/ (idempotent), then waits until the CRDs are served. */
+export async function installOperator(cluster: TestCluster): Promise<void> {
+  await cluster.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path.join(root, "crds")]);
+  await cluster.kubectl([
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd/tenants.tenancy.dev",
+    "crd/tenantrequests.tenancy.dev",
+  ]);
+  await cluster.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path.join(root, "manifests")]);
+}
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  probeUrl: string;
+  logFile: string;
+  /** Sends SIGTERM and waits for the exit. */
+  stop(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** Starts `src/main.ts` with the operator's identity; extra flags are appended. */
+export async function startOperator(
+  cluster: TestCluster,
+  name: string,
+  extraArgs: string[] = [],
+): Promise<OperatorProcess> {
+  const { kubeconfigPath } = await cluster.mintUser(operatorUser, operatorGroups);
+  const port = await freePort();
+  const logFile = path.join(cluster.info.dir, "logs", `operator-${name}.log`);
+  const out = openSync(logFile, "a");
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(root, "src", "main.ts"),
+      `--probe-address=127.0.0.1:${port}`,
+      "--shared-node-selector=tenancy.dev/pool=general",
+      "--relist-interval=60",
+      ...extraArgs,
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, KUBECONFIG: kubeconfigPath, LOG_LEVEL: process.env.LOG_LEVEL ?? "debug" },
+      stdio: ["ignore", out, out],
+    },
+  );
+  closeSync(out);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  process.on("exit", () => child.kill("SIGKILL"));
+  const probeUrl = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    probeUrl,
+    logFile,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** Resolves once GET /readyz answers 200; throws after `timeoutMs` naming the log file. */
+export async function waitForReady(operator: OperatorProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${operator.probeUrl}/readyz`);
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`operator not ready after ${timeoutMs} ms; see ${operator.logFile}`);
+}
+
+/** Reads one metric's samples from /metrics as `labels -> value`, with labels rendered as in the text format. */
+export async function readMetric(probeUrl: string, name: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${probeUrl}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/);
+    if (!match || match[1] !== name) continue;
+    samples.set(match[2] ?? "", Number(match[3]));
+  }
+  return samples;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
