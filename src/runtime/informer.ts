@@ -181,6 +181,8 @@ export class Informer<T extends KubeObject> {
   }
 
   private async watchOnce(): Promise<void> {
+    // stop() may have run while the list was in flight; a watch started now would never be aborted.
+    if (!this.running) return;
     this.abort = new AbortController();
     const [min, max] = this.options.watchTimeoutSeconds;
     await this.client.watch<T>(

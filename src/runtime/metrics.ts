@@ -141,4 +141,7 @@ export function initControllerMetrics(controller: string, workers: number): void
   workqueueRetries.inc(queue, 0);
   workqueueUnfinishedWork.set(queue, 0);
   workqueueLongestRunningProcessor.set(queue, 0);
+  reconcileTime.zero({ controller });
+  workqueueQueueDuration.zero(queue);
+  workqueueWorkDuration.zero(queue);
 }

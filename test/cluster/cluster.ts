@@ -68,8 +68,13 @@ export interface AuditEvent {
   user: { username: string; groups?: string[] };
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string; apiGroup?: string };
   responseStatus?: { code?: number };
+  userAgent?: string;
+  requestReceivedTimestamp: string;
   stageTimestamp: string;
 }
+
+/** Verbs that change state; watch, list and get are reads. */
+export const writeVerbs = new Set(["create", "update", "patch", "delete", "deletecollection"]);
 
 const readyTimeoutMs = 120_000;
 
@@ -103,7 +108,10 @@ export async function startCluster(options: StartOptions = {}): Promise<TestClus
   const server = `https://127.0.0.1:${apiPort}`;
   const admin = await createClientCertificate(dir, "admin", ["system:masters"]);
   const adminKubeconfig = path.join(dir, "admin.kubeconfig");
-  await writeFile(adminKubeconfig, renderKubeconfig(server, readFileSync(path.join(dir, "ca.crt"), "utf8"), "admin", admin));
+  await writeFile(
+    adminKubeconfig,
+    renderKubeconfig(server, readFileSync(path.join(dir, "ca.crt"), "utf8"), "admin", admin),
+  );
   await writeFile(path.join(dir, "audit-policy.yaml"), auditPolicy);
   await writeFile(path.join(dir, "scheduler.yaml"), schedulerConfig(adminKubeconfig));
 
@@ -131,7 +139,10 @@ export async function startCluster(options: StartOptions = {}): Promise<TestClus
     log(`kube-apiserver ready at ${server} (${elapsed(started)})`);
 
     // 3. Controllers, scheduler and kwok; the fake nodes go in at once so kwok finds them on its first list.
-    cluster.spawnComponent("kube-controller-manager", controllerManagerArgs(dir, adminKubeconfig, controllerManagerPort!));
+    cluster.spawnComponent(
+      "kube-controller-manager",
+      controllerManagerArgs(dir, adminKubeconfig, controllerManagerPort!),
+    );
     cluster.spawnComponent("kube-scheduler", [
       `--config=${path.join(dir, "scheduler.yaml")}`,
       `--authentication-kubeconfig=${adminKubeconfig}`,
@@ -185,7 +196,10 @@ export class TestCluster {
    * Mints a client certificate for `user` in `groups` and returns a kubeconfig that authenticates as that user.
    * The file is written to the cluster folder as `<user>.kubeconfig` (colons replaced) for use with kubectl.
    */
-  async mintUser(user: string, groups: readonly string[] = []): Promise<{ kubeconfigPath: string; kubeConfig: k8s.KubeConfig }> {
+  async mintUser(
+    user: string,
+    groups: readonly string[] = [],
+  ): Promise<{ kubeconfigPath: string; kubeConfig: k8s.KubeConfig }> {
     const certificate = await createClientCertificate(this.info.dir, user, groups);
     const ca = await readFile(path.join(this.info.dir, "ca.crt"), "utf8");
     const kubeconfigPath = path.join(this.info.dir, user.replace(/[^A-Za-z0-9._-]/g, "_") + ".kubeconfig");
@@ -232,7 +246,9 @@ export class TestCluster {
 
   /** Compacts etcd at its current revision so that every older resourceVersion is gone (410 on resume). */
   async compactEtcd(): Promise<number> {
-    const status = JSON.parse(await httpPost(`${this.info.etcdUrl}/v3/kv/range`, { key: Buffer.from("/").toString("base64") })) as {
+    const status = JSON.parse(
+      await httpPost(`${this.info.etcdUrl}/v3/kv/range`, { key: Buffer.from("/").toString("base64") }),
+    ) as {
       header: { revision: string };
     };
     const revision = Number(status.header.revision);
@@ -288,7 +304,11 @@ export class TestCluster {
 
   async waitForApiServer(): Promise<void> {
     const tls = this.adminTls();
-    await waitFor("kube-apiserver", () => httpsGetOk(`${this.info.server}/readyz`, tls), this.logFile("kube-apiserver"));
+    await waitFor(
+      "kube-apiserver",
+      () => httpsGetOk(`${this.info.server}/readyz`, tls),
+      this.logFile("kube-apiserver"),
+    );
   }
 
   async createNodes(): Promise<void> {
@@ -332,8 +352,13 @@ export class TestCluster {
 
   private adminTls(): https.RequestOptions {
     const config = readFileSync(this.info.adminKubeconfig, "utf8");
-    const field = (name: string): string => Buffer.from(config.match(new RegExp(`${name}: (\\S+)`))![1]!, "base64").toString();
-    return { ca: field("certificate-authority-data"), cert: field("client-certificate-data"), key: field("client-key-data") };
+    const field = (name: string): string =>
+      Buffer.from(config.match(new RegExp(`${name}: (\\S+)`))![1]!, "base64").toString();
+    return {
+      ca: field("certificate-authority-data"),
+      cert: field("client-certificate-data"),
+      key: field("client-key-data"),
+    };
   }
 
   private async stopComponent(component: Component): Promise<void> {
@@ -355,7 +380,12 @@ export class TestCluster {
 }
 
 /** Renders a kubeconfig with embedded certificates; the context is named after the user. */
-export function renderKubeconfig(server: string, caPem: string, user: string, certificate: { certPem: string; keyPem: string }): string {
+export function renderKubeconfig(
+  server: string,
+  caPem: string,
+  user: string,
+  certificate: { certPem: string; keyPem: string },
+): string {
   const b64 = (text: string): string => Buffer.from(text).toString("base64");
   return [
     "apiVersion: v1",
@@ -520,13 +550,19 @@ function httpsGetOk(url: string, tls: https.RequestOptions): Promise<boolean> {
 
 function httpPost(url: string, body: unknown): Promise<string> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: "POST", headers: { "content-type": "application/json" } }, (response) => {
-      let text = "";
-      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
-      response.on("end", () =>
-        response.statusCode === 200 ? resolve(text) : reject(new Error(`POST ${url} returned ${response.statusCode}: ${text}`)),
-      );
-    });
+    const request = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json" } },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        response.on("end", () =>
+          response.statusCode === 200
+            ? resolve(text)
+            : reject(new Error(`POST ${url} returned ${response.statusCode}: ${text}`)),
+        );
+      },
+    );
     request.on("error", reject);
     request.end(JSON.stringify(body));
   });

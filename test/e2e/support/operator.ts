@@ -107,6 +107,22 @@ export async function readMetric(probeUrl: string, name: string): Promise<Map<st
   return samples;
 }
 
+/**
+ * Returns the value of the sample of `name` whose labels include all of `labels` (in any order), or undefined
+ * when there is none.
+ */
+export async function metricValue(
+  probeUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
+  for (const [rendered, value] of await readMetric(probeUrl, name)) {
+    const sample = Object.fromEntries([...rendered.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
+    if (Object.entries(labels).every(([key, expected]) => sample[key] === expected)) return value;
+  }
+  return undefined;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
