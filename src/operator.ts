@@ -26,6 +26,8 @@ import { Resources } from "./runtime/resources.js";
 import type { PlatformSettings } from "./tenant/desired/types.js";
 import { managedSelector, tenantLabel } from "./tenant/labels.js";
 import { TenantReconciler, tenantKeyOf, type TenantCaches } from "./tenant/reconciler.js";
+import { createTenantRequestController } from "./requests/controller.js";
+import { SelfServiceServer, type SelfServiceOptions } from "./selfservice/server.js";
 
 export interface OperatorOptions {
   kubeConfig?: k8s.KubeConfig;
@@ -44,6 +46,8 @@ export interface OperatorOptions {
   log: Logger;
   /** Called when this replica loses the Lease; the process exits there. */
   onLeadershipLost: () => void;
+  /** The self-service API; served by every replica, leader or not. Off when undefined. */
+  api?: Omit<SelfServiceOptions, "kubeConfig" | "log">;
 }
 
 export class Operator {
@@ -53,6 +57,8 @@ export class Operator {
   private readonly probes: ProbeServer;
   private leading = false;
   probePort = 0;
+  private api: SelfServiceServer | undefined;
+  apiPort = 0;
 
   constructor(private readonly options: OperatorOptions) {
     this.probes = new ProbeServer(options.log);
@@ -123,6 +129,15 @@ export class Operator {
     });
     this.controllers.push(tenants);
 
+    // Self-service: the TenantRequest controller, and the API when configured.
+    this.controllers.push(
+      createTenantRequestController({ client, caches, events, workers: this.options.workers, log }),
+    );
+    if (this.options.api) {
+      this.api = new SelfServiceServer({ ...this.options.api, kubeConfig, log });
+      this.apiPort = await this.api.start();
+    }
+
     // 3. Probes: ready once every cache has synced.
     this.probes.addReadyCheck("informers-synced", () => this.informers.every((each) => each.hasSynced()));
     this.probePort = await this.probes.listen(this.options.probeAddress.port, this.options.probeAddress.host);
@@ -152,6 +167,7 @@ export class Operator {
   /** Stops controllers (draining in-flight reconciles), releases the Lease, stops informers and probes. */
   async stop(): Promise<void> {
     await Promise.all(this.controllers.map((controller) => controller.stop(10_000)));
+    await this.api?.stop();
     await this.elector?.release();
     await Promise.all(this.informers.map((each) => each.stop()));
     await this.probes.close();
