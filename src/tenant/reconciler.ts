@@ -79,13 +79,16 @@ interface OwnedKind {
 
 class StepErrors {
   readonly errors: { step: string; error: unknown }[] = [];
+  /** A 409 conflict means stale input, not a failed step: the reconcile is retried with fresh state. */
+  conflict: unknown;
 
   async run(step: string, work: () => Promise<void>): Promise<boolean> {
     try {
       await work();
       return true;
     } catch (error) {
-      this.errors.push({ step, error });
+      if (isConflict(error)) this.conflict ??= error;
+      else this.errors.push({ step, error });
       return false;
     }
   }
@@ -168,14 +171,15 @@ export class TenantReconciler {
     // 4. Prune what this tenant owns but no longer wants.
     await steps.run("prune", () => this.prune(context, spec, claims, tenantLog));
 
+    // A conflict means some input was stale: retry with fresh state before reporting anything.
+    if (steps.conflict) throw steps.conflict;
+
     // 5. Status, written once.
     const status = this.buildStatus(tenant, tenantId, spec, claims, context, steps, quotaOk, applied, rejected, now);
     await this.writeStatus(tenant, status, claims, tenantLog);
     tenantMetrics.record(key, status);
 
     if (steps.errors.length > 0) {
-      const conflict = steps.errors.find((entry) => isConflict(entry.error));
-      if (conflict) throw conflict.error;
       throw new Error(
         `Tenant "${key}": ${steps.errors.map((entry) => `${entry.step}: ${errorMessage(entry.error)}`).join("; ")}`,
         { cause: steps.errors[0]!.error },
@@ -273,16 +277,22 @@ export class TenantReconciler {
     });
     const plan = planQuotaSplit(total, states);
 
-    // Lower first and only then raise, so that the sum of the namespace shares never exceeds the total.
+    // Lower first and only then raise, so that the sum of the namespace shares never exceeds the total. A lower
+    // carries the resourceVersion of the quota whose usage it was planned from: ResourceQuota admits a limit below
+    // current usage, so if a pod was admitted since, the write must fail (409, retried with fresh usage) rather
+    // than leave that namespace over its new share.
     for (const phase of ["lower", "raise"] as const) {
       const shares = Object.fromEntries(
         plan.steps.filter((step) => step.phase === phase).map((step) => [step.namespace, step.hard]),
       );
       for (const quota of buildTotalShareQuotas(context, shares)) {
         const name = `${quota.metadata!.namespace}/${quota.metadata!.name}`;
+        const cached = this.caches.resourceQuotas.get(name);
+        if (phase === "lower" && cached) quota.metadata!.resourceVersion = cached.metadata?.resourceVersion;
         try {
-          await applyIfChanged(this.client, Resources.resourceQuota, quota, this.caches.resourceQuotas.get(name));
+          await applyIfChanged(this.client, Resources.resourceQuota, quota, cached);
         } catch (error) {
+          if (isConflict(error)) throw error;
           throw new Error(`applying ResourceQuota ${name} failed`, { cause: error });
         }
       }
