@@ -472,7 +472,7 @@ export class TenantReconciler {
         ...(overCap
           ? [`the tenant asks for ${spec.namespaces.length} namespaces but maxNamespaces is ${spec.maxNamespaces}`]
           : []),
-      ].join("; ") || `${context.namespaces.length} namespaces provisioned`,
+      ].join("; ") || `namespaces provisioned: ${context.namespaces.length}`,
     );
 
     // Quotas.
@@ -516,7 +516,7 @@ export class TenantReconciler {
       (steps.errors.length > 0 && !steps.messageOf("rbac")
         ? "waiting for guard rails before granting access"
         : undefined);
-    set("OwnersBound", !rbacError, rbacError ? "NotBound" : "Bound", rbacError ?? `${spec.owners.length} owners bound`);
+    set("OwnersBound", !rbacError, rbacError ? "NotBound" : "Bound", rbacError ?? `owners bound: ${spec.owners.length}`);
 
     const pruneError = steps.messageOf("prune");
     const requestsOk = rejected.length === 0;
@@ -525,7 +525,7 @@ export class TenantReconciler {
       requestsOk,
       requestsOk ? "Applied" : "GrantRejected",
       requestsOk
-        ? `${applied.length} approved requests applied`
+        ? `approved requests applied: ${applied.length}`
         : rejected.map((entry) => `${entry.request}: ${entry.reason}`).join("; "),
     );
 

@@ -16,13 +16,17 @@ export const operatorGroups = ["system:serviceaccounts", "system:serviceaccounts
 /** Applies crds/ and manifests/ (idempotent), then waits until the CRDs are served. */
 export async function installOperator(cluster: TestCluster): Promise<void> {
   await cluster.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path.join(root, "crds")]);
-  await cluster.kubectl([
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd/tenants.tenancy.dev",
-    "crd/tenantrequests.tenancy.dev",
-  ]);
+  // kubectl wait fails at once on a CRD that has no conditions yet, so retry it until they appear.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await cluster.kubectl(["wait", "--for=condition=Established", "--timeout=30s", "crd", "-l", "app.kubernetes.io/part-of=tenant-operator"]);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error("CRDs not Established after 60 s", { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
   await cluster.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path.join(root, "manifests")]);
 }
 
