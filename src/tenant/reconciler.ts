@@ -516,7 +516,12 @@ export class TenantReconciler {
       (steps.errors.length > 0 && !steps.messageOf("rbac")
         ? "waiting for guard rails before granting access"
         : undefined);
-    set("OwnersBound", !rbacError, rbacError ? "NotBound" : "Bound", rbacError ?? `owners bound: ${spec.owners.length}`);
+    set(
+      "OwnersBound",
+      !rbacError,
+      rbacError ? "NotBound" : "Bound",
+      rbacError ?? `owners bound: ${spec.owners.length}`,
+    );
 
     const pruneError = steps.messageOf("prune");
     const requestsOk = rejected.length === 0;

@@ -17,7 +17,9 @@ async function runningPods(namespaces: string[]): Promise<number> {
 }
 
 async function shares(namespaces: string[]): Promise<number[]> {
-  const quotas = await Promise.all(namespaces.map((namespace) => core.readNamespacedResourceQuota({ name: "tenant-total", namespace })));
+  const quotas = await Promise.all(
+    namespaces.map((namespace) => core.readNamespacedResourceQuota({ name: "tenant-total", namespace })),
+  );
   return quotas.map((quota) => Number(quota.spec!.hard!.pods));
 }
 
@@ -42,7 +44,10 @@ describe("tenant total quota", () => {
     for (const namespace of namespaces) {
       await apps.createNamespacedDeployment({
         namespace,
-        body: { metadata: { name: "work" }, spec: { replicas: 0, selector: { matchLabels: { app: "work" } }, template: restrictedPodTemplate("work") } },
+        body: {
+          metadata: { name: "work" },
+          spec: { replicas: 0, selector: { matchLabels: { app: "work" } }, template: restrictedPodTemplate("work") },
+        },
       });
     }
   });

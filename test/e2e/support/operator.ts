@@ -20,7 +20,14 @@ export async function installOperator(cluster: TestCluster): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      await cluster.kubectl(["wait", "--for=condition=Established", "--timeout=30s", "crd", "-l", "app.kubernetes.io/part-of=tenant-operator"]);
+      await cluster.kubectl([
+        "wait",
+        "--for=condition=Established",
+        "--timeout=30s",
+        "crd",
+        "-l",
+        "app.kubernetes.io/part-of=tenant-operator",
+      ]);
       break;
     } catch (error) {
       if (Date.now() > deadline) throw new Error("CRDs not Established after 60 s", { cause: error });
