@@ -164,8 +164,27 @@ describe("admission guard rails", () => {
       }),
     );
     expect(message).toContain(
-      "labels app.kubernetes.io/managed-by, tenancy.dev/tenant and tenancy.dev/tenant-id are reserved for tenant-operator",
+      "labels tenancy.dev/tenant, tenancy.dev/tenant-id and app.kubernetes.io/managed-by=tenant-operator are reserved for tenant-operator",
     );
+  });
+
+  test("other tools' managed-by label stays usable", async () => {
+    const created = await core.createNamespacedConfigMap({
+      namespace: nsA,
+      body: { metadata: { name: "from-helm", labels: { "app.kubernetes.io/managed-by": "Helm" } } },
+    });
+    expect(created.metadata!.labels!["app.kubernetes.io/managed-by"]).toBe("Helm");
+    const message = await rejectionMessage(
+      core.patchNamespacedConfigMap(
+        {
+          name: "from-helm",
+          namespace: nsA,
+          body: { metadata: { labels: { "app.kubernetes.io/managed-by": "tenant-operator" } } },
+        },
+        mergePatch,
+      ),
+    );
+    expect(message).toContain("are reserved for tenant-operator");
   });
 
   test("NodePort service is rejected", async () => {
