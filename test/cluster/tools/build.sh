@@ -6,7 +6,7 @@
 # sessions and CI on the same machine. The Go build cache ($GOCACHE) is shared, so the three binaries from
 # k8s.io/kubernetes compile their common packages once. Prints the folder of the binaries as its last line.
 #
-# Usage: build.sh [tool ...]   (default: every tool)
+# Usage: build.sh [tool ...]   (default: every tool of the test cluster; helm only when named: build.sh helm)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +17,7 @@ mkdir -p "$bin_dir"
 kubernetes_version=v1.37.2
 etcd_version=v3.6.17
 kwok_version=v0.8.0
+helm_version=v3.22.0
 build_date=2026-01-01T00:00:00Z
 
 kubernetes_ldflags() {
@@ -34,6 +35,7 @@ version_of() {
   case "$1" in
     etcd) echo "$etcd_version" ;;
     kwok) echo "$kwok_version" ;;
+    helm) echo "$helm_version" ;;
     *) echo "$kubernetes_version" ;;
   esac
 }
@@ -42,7 +44,27 @@ ldflags_of() {
   case "$1" in
     etcd) echo "-X go.etcd.io/etcd/api/v3/version.GitSHA=release-$etcd_version" ;;
     kwok) echo "" ;;
+    helm) helm_ldflags ;;
     *) kubernetes_ldflags ;;
+  esac
+}
+
+# The flags of helm's own Makefile: its version, and the Kubernetes version (from its client-go, v0.X -> 1.X)
+# that `helm template` and `helm lint` assume when no cluster is asked.
+helm_ldflags() {
+  local minor
+  minor="$(cd "$here/helm" && go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)"
+  echo "-X helm.sh/helm/v3/internal/version.version=$helm_version -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
+    "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor"
+}
+
+# Helm v3's command is package main of its module, which a wrapper cannot import. So helm is built by package
+# path from inside its wrapper module, whose go.mod and go.sum pin it. The other wrappers build themselves.
+package_of() {
+  case "$1" in
+    helm) echo "helm.sh/helm/v3/cmd/helm" ;;
+    *) echo "." ;;
   esac
 }
 
@@ -63,7 +85,7 @@ build_tool() {
       (while sleep 30; do echo "  still building $tool ($((SECONDS - started)) s)" >&2; done) &
       ticker=$!
       trap 'kill $ticker 2>/dev/null' EXIT
-      CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$target.tmp" .
+      CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "$ldflags" -o "$target.tmp" "$(package_of "$tool")"
     )
     mv "$target.tmp" "$target"
     echo "built $tool in $((SECONDS - started)) s" >&2
