@@ -2,7 +2,7 @@
 // edit finalizers without clobbering anyone else's.
 
 import { isDeepStrictEqual } from "node:util";
-import type { KubeClient, KubeObject, ResourceType } from "./client.js";
+import { isNotFound, type KubeClient, type KubeObject, type ResourceType } from "./client.js";
 
 /**
  * Returns whether `actual` already contains every field of `desired` with the same value. Fields that only
@@ -120,17 +120,22 @@ export async function removeFinalizer(
 ): Promise<void> {
   const index = (object.metadata?.finalizers ?? []).indexOf(finalizer);
   if (index < 0) return;
-  await client.patch(
-    type,
-    object.metadata!.name!,
-    object.metadata?.namespace,
-    [
-      { op: "test", path: "/metadata/resourceVersion", value: object.metadata!.resourceVersion },
-      { op: "test", path: `/metadata/finalizers/${index}`, value: finalizer },
-      { op: "remove", path: `/metadata/finalizers/${index}` },
-    ],
-    "application/json-patch+json",
-  );
+  try {
+    await client.patch(
+      type,
+      object.metadata!.name!,
+      object.metadata?.namespace,
+      [
+        { op: "test", path: "/metadata/resourceVersion", value: object.metadata!.resourceVersion },
+        { op: "test", path: `/metadata/finalizers/${index}`, value: finalizer },
+        { op: "remove", path: `/metadata/finalizers/${index}` },
+      ],
+      "application/json-patch+json",
+    );
+  } catch (error) {
+    // Already gone: nothing is left to remove.
+    if (!isNotFound(error)) throw error;
+  }
 }
 
 // JSON round trip drops undefined fields, so that `{a: undefined}` equals `{}`.

@@ -262,12 +262,13 @@ export class TestCluster {
     if (pid !== undefined) process.kill(-pid, signal);
   }
 
-  /** Stops every component; removes the data folder unless `keepData`. */
+  /** Stops every component; removes the data folder unless `keepData` or TEST_KEEP_CLUSTER is set. */
   async stop(options: { keepData?: boolean } = {}): Promise<void> {
+    const keepData = options.keepData ?? process.env.TEST_KEEP_CLUSTER !== undefined;
     const order: Component[] = ["kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
     for (const component of order) await this.stopComponent(component);
     this.watchdog?.kill("SIGKILL");
-    if (!options.keepData) await rm(this.info.dir, { recursive: true, force: true });
+    if (!keepData) await rm(this.info.dir, { recursive: true, force: true });
   }
 
   /** Reports which components are alive. */

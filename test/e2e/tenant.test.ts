@@ -126,7 +126,7 @@ describe("Tenant controller", () => {
       );
       return states.every((ns) => ns === undefined || ns.metadata?.deletionTimestamp !== undefined);
     });
-    expect(await statusOf(rbac.readClusterRole({ name: `tenancy:tenant:${name}` }))).toBe(404);
+    expect(await statusOf(rbac.readClusterRole({ name: `tenancy:tenant:${name}:${tenantId}` }))).toBe(404);
   });
 
   test("retain keeps namespaces and reports them to a new tenant", async () => {

@@ -37,14 +37,17 @@ export function buildRoleBindings(context: TenantContext): V1RoleBinding[] {
   return bindings;
 }
 
-/** Name of the per-tenant ClusterRole and ClusterRoleBinding. */
-export function tenantClusterRoleName(tenant: string): string {
-  return `tenancy:tenant:${tenant}`;
+/**
+ * Name of the per-tenant ClusterRole and ClusterRoleBinding. It carries the tenant id, so a new Tenant that
+ * reuses a name never collides with what an earlier one left behind (for example after the CRDs were removed).
+ */
+export function tenantClusterRoleName(tenant: string, tenantId: string): string {
+  return `tenancy:tenant:${tenant}:${tenantId}`;
 }
 
 export function buildClusterRbac(context: TenantContext): [V1ClusterRole, V1ClusterRoleBinding] | [] {
   if (context.spec.owners.length === 0) return [];
-  const name = tenantClusterRoleName(context.tenant);
+  const name = tenantClusterRoleName(context.tenant, context.tenantId);
   const labels = ownershipLabels(context.tenant, context.tenantId);
   const rules = [
     { apiGroups: ["tenancy.dev"], resources: ["tenants"], resourceNames: [context.tenant], verbs: ["get"] },

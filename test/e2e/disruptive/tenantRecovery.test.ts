@@ -103,6 +103,39 @@ describe("tenant controller recovery", () => {
     expect(writes.map((event) => `${event.verb} ${event.requestURI}`)).toEqual([]);
   });
 
+  test("deleting and reinstalling the CRDs keeps every tenant namespace", async () => {
+    const name = uniqueName("crd");
+    await applyTenant(cluster, name, { ...tenantSpec(7), deletionPolicy: "Delete" });
+    const before = await waitForTenantReady(cluster, name);
+    const core = cluster.adminKubeConfig().makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedConfigMap({
+      namespace: `${name}-a`,
+      body: { metadata: { name: "data" }, data: { keep: "yes" } },
+    });
+
+    await cluster.kubectl(["delete", "crd", "tenants.tenancy.dev", "tenantrequests.tenancy.dev", "--timeout=120s"]);
+    await installOperator(cluster);
+
+    for (const namespace of [`${name}-a`, `${name}-b`]) {
+      const kept = await core.readNamespace({ name: namespace });
+      expect(kept.metadata!.deletionTimestamp).toBeUndefined();
+      expect(kept.metadata!.labels!["tenancy.dev/tenant-id"]).toBe(before.status!.tenantId);
+    }
+    expect((await core.readNamespacedConfigMap({ name: "data", namespace: `${name}-a` })).data).toEqual({
+      keep: "yes",
+    });
+
+    // The Tenant applied again is a new object with a new id: it reports the namespaces instead of taking them.
+    await applyTenant(cluster, name, { ...tenantSpec(7), deletionPolicy: "Delete" });
+    const again = await eventually("orphans reported", async () => {
+      const tenant = await readTenant(cluster, name);
+      return condition(tenant, "NamespacesReady")?.reason === "NamespaceConflict" ? tenant : undefined;
+    });
+    expect(again.status!.tenantId).not.toBe(before.status!.tenantId);
+    expect(again.status!.namespaces!.map((entry) => entry.state)).toEqual(["Orphaned", "Orphaned"]);
+    expect(condition(again, "OwnersBound")!.status).toBe("True");
+  });
+
   test("annotating a tenant while it reconciles ends with a correct status", async () => {
     const name = uniqueName("busy");
     const errorsBefore = (await metricValue(operator!.probeUrl, "controller_runtime_reconcile_errors_total", {
