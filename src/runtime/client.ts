@@ -37,7 +37,7 @@ export interface KubeList<T> {
   items: T[];
 }
 
-/** Where a kind of object lives in the API. */
+/** The API location of one kind of object. */
 export interface ResourceType {
   group: string;
   version: string;
@@ -107,7 +107,7 @@ interface RequestOptions {
 
 const writeVerbs = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-// The pid tells replicas apart in the API server's audit log, where they all share one service account.
+// The pid distinguishes replicas in the API server's audit log, where they all share one service account.
 const userAgent = `tenant-operator/0.1.0 (node ${process.version}; pid ${process.pid})`;
 
 export class KubeClient {

@@ -139,7 +139,7 @@ export class Informer<T extends KubeObject> {
           continue;
         }
         failures++;
-        // After a failure the resume may itself be answered with 410; a relist after the second failure in a
+        // After a failure the resume may itself be rejected with 410; a relist after the second failure in a
         // row makes sure a cache never stays stale behind a server that forgot our resourceVersion.
         if (failures >= 2) needList = true;
         const delay = backoffDelay(failures, this.options.backoffMs);

@@ -1,4 +1,4 @@
-// Decides, for each namespace a Tenant asks for, whether the operator may provision it.
+// Decides, for each namespace a Tenant requests, whether the operator may provision it.
 //
 // A namespace name is never taken over: a namespace that exists and belongs to another tenant, or to no tenant,
 // is a conflict. One left by an earlier Tenant of the same name (same tenant label, other id) is an orphan: it
@@ -16,7 +16,7 @@ export interface NamespaceClaim {
   existing?: V1Namespace;
 }
 
-/** Classifies one namespace name for `tenant` with id `tenantId`, given what the cache holds under that name. */
+/** Classifies one namespace name for `tenant` with id `tenantId`, given what the cache contains under that name. */
 export function classifyNamespace(
   name: string,
   existing: V1Namespace | undefined,

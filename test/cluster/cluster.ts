@@ -78,7 +78,7 @@ export const writeVerbs = new Set(["create", "update", "patch", "delete", "delet
 
 const readyTimeoutMs = 120_000;
 
-/** Builds (or finds in the cache) the binaries and returns the folder that holds them. */
+/** Builds (or finds in the cache) the binaries and returns the folder that contains them. */
 export async function ensureBinaries(log: (line: string) => void = defaultLog): Promise<string> {
   const script = path.join(here, "tools", "build.sh");
   const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"] });
