@@ -8,14 +8,27 @@ import * as k8s from "@kubernetes/client-node";
 import type {
   V1ClusterRole,
   V1ClusterRoleBinding,
+  V1ConfigMap,
+  V1Deployment,
+  V1EndpointSlice,
+  V1HorizontalPodAutoscaler,
   V1LimitRange,
   V1Namespace,
   V1NetworkPolicy,
+  V1Pod,
+  V1PodDisruptionBudget,
   V1ResourceQuota,
   V1RoleBinding,
+  V1Service,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Tenant, TenantRequest } from "./api/generated.js";
+import type { SharedApp, Tenant, TenantRequest } from "./api/generated.js";
+import type { AppCaches } from "./app/caches.js";
+import { SharedAppReconciler } from "./app/controller.js";
+import { CrdCheck } from "./app/crdCheck.js";
+import { appPodSelector } from "./app/names.js";
+import { TenantAppStep } from "./app/tenantStep.js";
+import { registerAppWatches } from "./app/watches.js";
 import { KubeClient, type KubeObject } from "./runtime/client.js";
 import { Controller } from "./runtime/controller.js";
 import { EventRecorder } from "./runtime/events.js";
@@ -92,10 +105,24 @@ export class Operator {
       clusterRoles: informer<V1ClusterRole>(Resources.clusterRole, managedSelector),
       clusterRoleBindings: informer<V1ClusterRoleBinding>(Resources.clusterRoleBinding, managedSelector),
     };
+    // The shared app: the SharedApp, the operator's Deployments, Services, EndpointSlices, PodDisruptionBudgets
+    // and ConfigMaps, the pods of lanes and dedicated instances, and every HorizontalPodAutoscaler.
+    const appCaches: AppCaches = {
+      sharedApps: informer<SharedApp>(Resources.sharedApp),
+      deployments: informer<V1Deployment>(Resources.deployment, managedSelector),
+      services: informer<V1Service>(Resources.service, managedSelector),
+      endpointSlices: informer<V1EndpointSlice>(Resources.endpointSlice, managedSelector),
+      podDisruptionBudgets: informer<V1PodDisruptionBudget>(Resources.podDisruptionBudget, managedSelector),
+      configMaps: informer<V1ConfigMap>(Resources.configMap, managedSelector),
+      pods: informer<V1Pod>(Resources.pod, appPodSelector),
+      autoscalers: informer<V1HorizontalPodAutoscaler>(Resources.horizontalPodAutoscaler),
+    };
 
     // 2. The Tenant controller, fed by its own informer and by every owned object mapped back to its Tenant.
     const events = new EventRecorder(client, log);
-    const reconciler = new TenantReconciler(client, caches, this.options.platform, events);
+    const sharedAppCrd = new CrdCheck(client, "sharedapps.tenancy.dev");
+    const appStep = new TenantAppStep(client, appCaches, sharedAppCrd);
+    const reconciler = new TenantReconciler(client, caches, this.options.platform, events, appStep);
     const tenants = new Controller({
       name: "tenant",
       workers: this.options.workers,
@@ -128,6 +155,34 @@ export class Operator {
       return [...keys];
     });
     this.controllers.push(tenants);
+
+    // The SharedApp controller (one key, so one worker), and the watches that connect it with the Tenants.
+    const sharedAppReconciler = new SharedAppReconciler({
+      client,
+      caches: appCaches,
+      tenants: caches.tenants,
+      requests: caches.requests,
+      namespaces: caches.namespaces,
+      events,
+      sharedNodeSelector: this.options.platform.sharedNodeSelector,
+      sharedAppCrd,
+      tenantCrd: new CrdCheck(client, "tenants.tenancy.dev"),
+    });
+    const sharedApps = new Controller({
+      name: "sharedapp",
+      workers: 1,
+      reconcile: (key, context) => sharedAppReconciler.reconcile(key, context),
+      log,
+    });
+    registerAppWatches({
+      caches: appCaches,
+      tenants: caches.tenants,
+      namespaces: caches.namespaces,
+      tenantController: tenants,
+      sharedAppController: sharedApps,
+      tenantKeyOf,
+    });
+    this.controllers.push(sharedApps);
 
     // Self-service: the TenantRequest controller, and the API when configured.
     this.controllers.push(

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { readCrdSchema, renderCrdTypes } from "./schemaTypes.js";
 
 export const crdDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "crds");
-export const crdFiles = ["tenancy.dev_tenants.yaml", "tenancy.dev_tenantrequests.yaml"];
+export const crdFiles = ["tenancy.dev_tenants.yaml", "tenancy.dev_tenantrequests.yaml", "tenancy.dev_sharedapps.yaml"];
 
 export function renderGeneratedTypes(): string {
   const parts = [

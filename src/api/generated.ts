@@ -187,3 +187,106 @@ export interface TenantRequest {
   spec: TenantRequestSpec;
   status?: TenantRequestStatus;
 }
+
+export interface SharedAppSpec {
+  /** The application image; the tag is the version, so a lane runs repository:version. */
+  image: {
+    /** Image repository without tag, for example registry.example/shop. */
+    repository: string;
+    pullPolicy?: "Always" | "IfNotPresent" | "Never";
+  };
+  /** The platform's current version; tenants that pin no version follow it. */
+  channelVersion: string;
+  /** Versions that may run; a tenant may pin any of them. Must contain channelVersion. */
+  supportedVersions: Array<string>;
+  /** Pods of each lane; left alone while a HorizontalPodAutoscaler targets the lane. */
+  replicas?: number;
+  /** Container requests and limits of the application, as in a Pod spec. */
+  resources?: {
+    requests?: Record<string, string | number>;
+    limits?: Record<string, string | number>;
+  };
+  /** Container port the application listens on; tenants reach it on port 80 of their app Service. */
+  port?: number;
+  /** Application settings, mounted as files under /etc/app/config in every lane and dedicated instance. */
+  config?: Record<string, string>;
+  /** Namespace of the lanes, their Services and the tenant registry. */
+  platformNamespace?: string;
+  /** Settings that apply to one version only, keyed by version (for example a release that needs more memory). resources replaces the app's resources for that version's pods; nodeSelector adds to the node selector of that version's lane (dedicated instances stay on their tenant's nodes). */
+  versionOverrides?: Record<
+    string,
+    {
+      /** Container requests and limits of the application, as in a Pod spec. */
+      resources?: {
+        requests?: Record<string, string | number>;
+        limits?: Record<string, string | number>;
+      };
+      nodeSelector?: Record<string, string>;
+    }
+  >;
+  /** How a change of channelVersion moves the tenants that follow the channel. */
+  rollout?: {
+    /** Tenants (by name) moved first, in a wave of their own. */
+    canaryTenants?: Array<string>;
+    /** Most tenants moved in one wave after the canaries. */
+    waveSize?: number;
+    /** Seconds a wave may take to become Available; a wave that takes longer halts the rollout until the spec changes. */
+    waveTimeoutSeconds?: number;
+  };
+}
+
+export interface SharedAppStatus {
+  observedGeneration?: number;
+  /** Progressing while waves move tenants, Halted after a wave timed out, Complete otherwise. */
+  phase?: "Progressing" | "Halted" | "Complete";
+  /** The channel version the current rollout moves tenants to. */
+  targetVersion?: string;
+  /** The channel version before the current rollout; new tenants join it until the rollout completes. */
+  previousVersion?: string;
+  /** Number of the latest wave of the current rollout; wave 0 holds the canary tenants if any. */
+  currentWave?: number;
+  /** Tenants of the wave in progress. */
+  waveTenants?: Array<string>;
+  waveStartedAt?: string;
+  /** metadata.generation when the rollout halted; a newer spec resumes it. */
+  haltedGeneration?: number;
+  message?: string;
+  tenantCount?: number;
+  /** Versions that have a lane, comma-separated. */
+  laneVersions?: string;
+  lanes?: Array<{
+    version: string;
+    name: string;
+    tenants?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    available?: boolean;
+  }>;
+  /** Every active tenant with the version assigned to it and the version it runs. */
+  tenants?: Array<{
+    name: string;
+    tenantId: string;
+    mode?: string;
+    pinned?: boolean;
+    assignedVersion: string;
+    runningVersion?: string;
+    /** Wave of the current rollout that moved this tenant. */
+    wave?: number;
+  }>;
+  conditions?: Array<{
+    type: string;
+    status: "True" | "False" | "Unknown";
+    observedGeneration?: number;
+    lastTransitionTime: string;
+    reason: string;
+    message: string;
+  }>;
+}
+
+export interface SharedApp {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec: SharedAppSpec;
+  status?: SharedAppStatus;
+}

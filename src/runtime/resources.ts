@@ -53,6 +53,13 @@ export const Resources = {
     namespaced: false,
   },
   lease: { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true },
+  horizontalPodAutoscaler: {
+    group: "autoscaling",
+    version: "v2",
+    plural: "horizontalpodautoscalers",
+    kind: "HorizontalPodAutoscaler",
+    namespaced: true,
+  },
   podDisruptionBudget: {
     group: "policy",
     version: "v1",

@@ -19,6 +19,7 @@ import type {
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Tenant, TenantRequest, TenantStatus } from "../api/generated.js";
+import type { AppStepResult, TenantAppStep } from "../app/tenantStep.js";
 import {
   WrittenStatuses,
   addFinalizer,
@@ -107,6 +108,7 @@ export class TenantReconciler {
     private readonly caches: TenantCaches,
     private readonly platform: PlatformSettings,
     private readonly events: EventRecorder,
+    private readonly app: TenantAppStep,
   ) {}
 
   async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileOutcome | void> {
@@ -174,8 +176,24 @@ export class TenantReconciler {
     // A conflict means some input was stale: retry with fresh state before reporting anything.
     if (steps.conflict) throw steps.conflict;
 
-    // 5. Status, written once.
-    const status = this.buildStatus(tenant, tenantId, spec, claims, context, steps, quotaOk, applied, rejected, now);
+    // 5. Application: the tenant's app Service and endpoints, its dedicated instance, suspend and resume.
+    const app = await this.app.reconcile(tenant, context, tenantLog);
+    if (app.failure) steps.errors.push({ step: "app", error: app.failure });
+
+    // 6. Status, written once.
+    const status = this.buildStatus(
+      tenant,
+      tenantId,
+      spec,
+      claims,
+      context,
+      steps,
+      quotaOk,
+      applied,
+      rejected,
+      now,
+      app,
+    );
     await this.writeStatus(tenant, status, claims, tenantLog);
     tenantMetrics.record(key, status);
 
@@ -186,7 +204,7 @@ export class TenantReconciler {
       );
     }
     // A terminating namespace is recreated once it is gone; its deletion event triggers that reconcile.
-    return;
+    return app.requeueAfterMs !== undefined ? { requeueAfterMs: app.requeueAfterMs } : undefined;
   }
 
   /** Approved requests of the tenant: those in namespaces that carry its id. */
@@ -440,6 +458,7 @@ export class TenantReconciler {
     applied: string[],
     rejected: { request: string; reason: string }[],
     now: Date,
+    app: AppStepResult,
   ): TenantStatus {
     const generation = tenant.metadata?.generation;
     let conditions: Condition[] = [...((tenant.status?.conditions as Condition[] | undefined) ?? [])];
@@ -534,6 +553,9 @@ export class TenantReconciler {
         : rejected.map((entry) => `${entry.request}: ${entry.reason}`).join("; "),
     );
 
+    // The application's conditions (AppReady, SuspendApplied), computed by its step.
+    for (const condition of app.conditions) conditions = setCondition(conditions, condition, generation, now);
+
     const failing = conditions.filter((condition) => condition.type !== "Ready" && condition.status !== "True");
     const ready = failing.length === 0 && !pruneError;
     set(
@@ -579,7 +601,7 @@ export class TenantReconciler {
       })),
       conditions,
       usage,
-      app: tenant.status?.app,
+      app: app.status,
       requests: applied,
     };
   }

@@ -7,10 +7,12 @@ import type { EffectiveSpec, Toleration } from "../effective.js";
 import { ownershipLabels, poolLabel, settingAnnotations, settingLabels } from "../labels.js";
 import type { TenantContext } from "./types.js";
 
-// Tolerations that the DefaultTolerationSeconds plugin adds to every pod; the whitelist must allow them.
+// Tolerations that admission adds to pods, which the whitelist must allow: DefaultTolerationSeconds adds the first
+// two to every pod, and PodTolerationRestriction itself adds memory-pressure to every pod that is not BestEffort.
 const defaultTolerations: V1Toleration[] = [
   { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" },
   { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute" },
+  { key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" },
 ];
 
 export function buildNamespaces(context: TenantContext): V1Namespace[] {
