@@ -112,8 +112,19 @@ export async function startCluster(options: StartOptions = {}): Promise<TestClus
     adminKubeconfig,
     renderKubeconfig(server, readFileSync(path.join(dir, "ca.crt"), "utf8"), "admin", admin),
   );
+  // The controller manager and the scheduler run with their own identities and the RBAC that Kubernetes
+  // bootstraps for them, as in a real cluster, so admission policies see controllers as themselves and not as
+  // system:masters. kwok stands in for every kubelet and keeps the admin identity.
+  const caPem = readFileSync(path.join(dir, "ca.crt"), "utf8");
+  const componentKubeconfig = async (user: string): Promise<string> => {
+    const file = path.join(dir, `${user.replace(/[^a-z-]/g, "_")}.kubeconfig`);
+    await writeFile(file, renderKubeconfig(server, caPem, user, await createClientCertificate(dir, user)));
+    return file;
+  };
+  const controllerManagerKubeconfig = await componentKubeconfig("system:kube-controller-manager");
+  const schedulerKubeconfig = await componentKubeconfig("system:kube-scheduler");
   await writeFile(path.join(dir, "audit-policy.yaml"), auditPolicy);
-  await writeFile(path.join(dir, "scheduler.yaml"), schedulerConfig(adminKubeconfig));
+  await writeFile(path.join(dir, "scheduler.yaml"), schedulerConfig(schedulerKubeconfig));
 
   const info: ClusterInfo = {
     dir,
@@ -141,12 +152,12 @@ export async function startCluster(options: StartOptions = {}): Promise<TestClus
     // 3. Controllers, scheduler and kwok; the fake nodes go in at once so kwok finds them on its first list.
     cluster.spawnComponent(
       "kube-controller-manager",
-      controllerManagerArgs(dir, adminKubeconfig, controllerManagerPort!),
+      controllerManagerArgs(dir, controllerManagerKubeconfig, controllerManagerPort!),
     );
     cluster.spawnComponent("kube-scheduler", [
       `--config=${path.join(dir, "scheduler.yaml")}`,
-      `--authentication-kubeconfig=${adminKubeconfig}`,
-      `--authorization-kubeconfig=${adminKubeconfig}`,
+      `--authentication-kubeconfig=${schedulerKubeconfig}`,
+      `--authorization-kubeconfig=${schedulerKubeconfig}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${schedulerPort}`,
     ]);
@@ -496,7 +507,8 @@ function controllerManagerArgs(dir: string, kubeconfig: string, port: number): s
     `--service-account-private-key-file=${path.join(dir, "sa.key")}`,
     `--cluster-signing-cert-file=${path.join(dir, "ca.crt")}`,
     `--cluster-signing-key-file=${path.join(dir, "ca.key")}`,
-    "--use-service-account-credentials=false",
+    // Each controller uses its own service account in kube-system, as kubeadm sets it up.
+    "--use-service-account-credentials=true",
     "--kube-api-qps=200",
     "--kube-api-burst=400",
     "--v=1",

@@ -378,6 +378,21 @@ describe("shared app", () => {
     });
     expect(message).toContain(`tenant "${name}" is suspended; no new pods start until it is resumed`);
 
+    // A workload its owner scales up while suspended gets no pods: the ReplicaSet controller is refused too.
+    const userApps = (await cluster.mintUser(owner)).kubeConfig.makeApiClient(k8s.AppsV1Api);
+    await userApps.patchNamespacedDeploymentScale(
+      { name: "web", namespace, body: { spec: { replicas: 3 } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    const refused = await eventually("replica set refused while suspended", async () => {
+      const events = await core.listNamespacedEvent({ namespace });
+      return events.items.find((event) => event.reason === "FailedCreate" && event.message?.includes("is suspended"));
+    });
+    expect(refused.message).toContain(`tenant "${name}" is suspended; no new pods start until it is resumed`);
+    expect(
+      (await core.listNamespacedPod({ namespace })).items.filter((pod) => pod.metadata?.labels?.app === "web"),
+    ).toEqual([]);
+
     // Resume: exactly the recorded counts, annotations gone, data kept.
     await applyTenant(cluster, name, spec);
     await eventually("workloads resumed", async () => {

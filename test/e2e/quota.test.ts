@@ -78,8 +78,11 @@ describe("tenant total quota", () => {
     expect(Math.max(...sums)).toBeLessThanOrEqual(total);
     expect(Math.max(...podCounts)).toBeLessThanOrEqual(total);
     expect(await runningPods(namespaces)).toBe(total);
-    const tenant = await readTenant(cluster, name);
-    expect(tenant!.status!.usage!.pods).toEqual({ used: String(total), hard: String(total) });
+    const tenant = await eventually("usage reported", async () => {
+      const current = await readTenant(cluster, name);
+      return current?.status?.usage?.pods?.used === String(total) ? current : undefined;
+    });
+    expect(tenant.status!.usage!.pods).toEqual({ used: String(total), hard: String(total) });
   });
 
   test("a namespace grows into the share another leaves unused", async () => {
