@@ -130,6 +130,16 @@ export class Operator {
       log,
     });
     tenants.watchPrimary(caches.tenants);
+    // A change to any Tenant may free a dedicated node pool that another one is waiting for.
+    tenants.watch(caches.tenants, (changed) =>
+      caches.tenants
+        .list()
+        .filter((waiting) => waiting.metadata?.name !== changed.metadata?.name)
+        .filter((waiting) =>
+          waiting.status?.conditions?.some((entry) => entry.type === "PlacementReady" && entry.status === "False"),
+        )
+        .map((waiting) => waiting.metadata!.name!),
+    );
     for (const owned of [
       caches.roleBindings,
       caches.resourceQuotas,

@@ -46,6 +46,8 @@ import {
   managedByValue,
   namespaceName,
   ownershipLabels,
+  poolLabel,
+  settingAnnotations,
   tenantFinalizer,
   tenantIdFromUid,
   tenantIdLabel,
@@ -130,6 +132,7 @@ export class TenantReconciler {
     }
 
     const { spec, applied, rejected } = effectiveSpec(tenant, this.requestsOf(tenantId));
+    const placementConflict = this.claimPool(key, spec);
     const steps = new StepErrors();
     const now = new Date();
 
@@ -193,6 +196,7 @@ export class TenantReconciler {
       rejected,
       now,
       app,
+      placementConflict,
     );
     await this.writeStatus(tenant, status, claims, tenantLog);
     tenantMetrics.record(key, status);
@@ -205,6 +209,36 @@ export class TenantReconciler {
     }
     // A terminating namespace is recreated once it is gone; its deletion event triggers that reconcile.
     return app.requeueAfterMs !== undefined ? { requeueAfterMs: app.requeueAfterMs } : undefined;
+  }
+
+  /**
+   * Keeps a dedicated node pool to one tenant. When namespaces of other tenants select the pool too, the tenant
+   * created first keeps it (ties broken by name, so every reconcile agrees); the others run on shared nodes and
+   * get the returned message. Mutates `spec`.
+   */
+  private claimPool(tenant: string, spec: EffectiveSpec): string | undefined {
+    const pool = spec.placement.pool;
+    if (!pool) return undefined;
+    const selector = `${poolLabel}=${pool}`;
+    const rank = (name: string): [number, string] => {
+      const created = this.caches.tenants.get(name)?.metadata?.creationTimestamp;
+      return [created ? new Date(created).getTime() : Number.MAX_SAFE_INTEGER, name];
+    };
+    const [ourTime, ourName] = rank(tenant);
+    for (const namespace of this.caches.namespaces.list()) {
+      const holder = namespace.metadata?.labels?.[tenantLabel];
+      const selects = namespace.metadata?.annotations?.[settingAnnotations.nodeSelector]?.split(",").includes(selector);
+      if (!holder || holder === tenant || !selects) continue;
+      const [theirTime, theirName] = rank(holder);
+      if (theirTime < ourTime || (theirTime === ourTime && theirName < ourName)) {
+        spec.placement = {
+          nodeSelector: { ...spec.placement.nodeSelector },
+          tolerations: [...spec.placement.tolerations],
+        };
+        return `node pool "${pool}" is dedicated to tenant "${holder}"; choose another pool or ask a platform engineer`;
+      }
+    }
+    return undefined;
   }
 
   /** Approved requests of the tenant: those in namespaces that carry its id. */
@@ -459,6 +493,7 @@ export class TenantReconciler {
     rejected: { request: string; reason: string }[],
     now: Date,
     app: AppStepResult,
+    placementConflict: string | undefined,
   ): TenantStatus {
     const generation = tenant.metadata?.generation;
     let conditions: Condition[] = [...((tenant.status?.conditions as Condition[] | undefined) ?? [])];
@@ -540,6 +575,14 @@ export class TenantReconciler {
       !rbacError,
       rbacError ? "NotBound" : "Bound",
       rbacError ?? `owners bound: ${spec.owners.length}`,
+    );
+
+    set(
+      "PlacementReady",
+      !placementConflict,
+      placementConflict ? "PoolTaken" : "Placed",
+      placementConflict ??
+        (spec.placement.pool ? `pods run on node pool "${spec.placement.pool}"` : "pods run on shared nodes"),
     );
 
     const pruneError = steps.messageOf("prune");

@@ -6,10 +6,10 @@
 import type { V1Node } from "@kubernetes/client-node";
 
 export const generalNodeCount = 2;
-export const dedicatedPools = ["dedicated-a", "dedicated-b"] as const;
+export const dedicatedPools = ["dedicated-a", "dedicated-b", "dedicated-c", "dedicated-d", "dedicated-e"] as const;
 export const poolLabel = "tenancy.dev/pool";
 
-// 2 x 4000 + 2 x 1500 = 11,000 pods in all.
+// 2 x 4000 + 5 x 1500 = 15,500 pods in all.
 const generalPodCapacity = 4000;
 const dedicatedPodCapacity = 1500;
 

@@ -88,7 +88,7 @@ describe("shared app", () => {
       tenant(onNodes, {
         namespaces: [{ name: "dev" }],
         quota,
-        placement: { pool: "dedicated-a" },
+        placement: { pool: "dedicated-c" },
         app: { mode: "Dedicated", replicas: 1, resources: appResources },
       }),
     ]);
@@ -179,7 +179,7 @@ describe("shared app", () => {
       namespace: `${onNodes}-dev`,
       labelSelector: dedicatedSelector(ids[onNodes]!),
     });
-    expect(nodePods.items.map((pod) => pod.spec!.nodeName)).toEqual(["dedicated-a-1"]);
+    expect(nodePods.items.map((pod) => pod.spec!.nodeName)).toEqual(["dedicated-c-1"]);
 
     // Registry: one key per lane, valid against the schema; Shared tenants in their lane's key.
     const validate = registryValidator();

@@ -3,7 +3,14 @@
 // attempt with its reason.
 import * as k8s from "@kubernetes/client-node";
 import { eventually, rejectionMessage, sharedCluster, uniqueName } from "./support/cluster.js";
-import { applyTenant, deleteTenant, restrictedPodTemplate, waitForReady } from "./support/tenants.js";
+import {
+  applyTenant,
+  condition,
+  deleteTenant,
+  restrictedPodTemplate,
+  waitForCondition,
+  waitForReady,
+} from "./support/tenants.js";
 
 const cluster = sharedCluster();
 const admin = cluster.adminKubeConfig();
@@ -222,5 +229,37 @@ describe("dedicated nodes", () => {
     });
 
     expect(message).toContain("pod node label selector conflicts with its namespace node label selector");
+  });
+});
+
+describe("pool exclusivity", () => {
+  test("a second tenant cannot take a dedicated pool", async () => {
+    const first = uniqueName("pool-first");
+    const second = uniqueName("pool-second");
+    await applyTenant(cluster, first, { namespaces: [{ name: "dev" }], placement: { pool: "dedicated-e" } });
+    await waitForReady(cluster, first);
+    await applyTenant(cluster, second, { namespaces: [{ name: "dev" }], placement: { pool: "dedicated-e" } });
+
+    const refused = await waitForCondition(cluster, second, "PlacementReady", "False");
+    expect(condition(refused, "PlacementReady")!.message).toBe(
+      `node pool "dedicated-e" is dedicated to tenant "${first}"; choose another pool or ask a platform engineer`,
+    );
+    const secondNamespace = await adminCore.readNamespace({ name: `${second}-dev` });
+    expect(secondNamespace.metadata!.annotations!["scheduler.alpha.kubernetes.io/node-selector"]).toBe(
+      "tenancy.dev/pool=general",
+    );
+    const firstNamespace = await adminCore.readNamespace({ name: `${first}-dev` });
+    expect(firstNamespace.metadata!.annotations!["scheduler.alpha.kubernetes.io/node-selector"]).toBe(
+      "tenancy.dev/pool=dedicated-e",
+    );
+
+    // Once the first tenant is gone, the pool is free for the second.
+    await deleteTenant(cluster, first);
+    await waitForCondition(cluster, second, "PlacementReady", "True");
+    const moved = await adminCore.readNamespace({ name: `${second}-dev` });
+    expect(moved.metadata!.annotations!["scheduler.alpha.kubernetes.io/node-selector"]).toBe(
+      "tenancy.dev/pool=dedicated-e",
+    );
+    await deleteTenant(cluster, second);
   });
 });

@@ -154,7 +154,7 @@ describe("TenantRequest controller", () => {
   test("approval by a user who may not approve stays pending", async () => {
     const tenant = await ownedTenant("rq-sar", { selfService: { dedicatedNodes: false } });
     const namespace = `${tenant.name}-dev`;
-    await ask(tenant, "nodes", { type: "DedicatedNodes", pool: "dedicated-a" });
+    await ask(tenant, "nodes", { type: "DedicatedNodes", pool: "dedicated-d" });
     await waitForPhase(cluster, namespace, "nodes", "Pending");
 
     // system:masters bypasses the admission policy, so only the controller's own check can reject it.
