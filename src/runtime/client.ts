@@ -107,6 +107,9 @@ interface RequestOptions {
 
 const writeVerbs = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+// Idle time after which a request without a response is abandoned and fails; it is retried by its caller.
+const requestTimeoutMs = 30_000;
+
 // The pid distinguishes replicas in the API server's audit log, where they all share one service account.
 const userAgent = `tenant-operator/0.1.0 (node ${process.version}; pid ${process.pid})`;
 
@@ -345,6 +348,13 @@ export class KubeClient {
         restClientRequests.inc({ code: "<error>", method, host });
         reject(error);
       });
+      // A request on a connection that went dead would otherwise wait for the operating system's TCP timeout,
+      // holding a worker for minutes. Watches are exempt: they end by their server-side timeout or a relist.
+      if (!options.query?.watch) {
+        request.setTimeout(requestTimeoutMs, () =>
+          request.destroy(new Error(`${method} ${path} timed out after ${requestTimeoutMs / 1000} s`)),
+        );
+      }
       request.end(body);
     });
   }
