@@ -88,16 +88,19 @@ function keyOf(object: KubeObject): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name}`;
 }
 
-/** Adds `finalizer` with a JSON patch guarded by resourceVersion, so other finalizers are never lost. */
-export async function addFinalizer(
+/**
+ * Adds `finalizer` with a JSON patch guarded by resourceVersion, so other finalizers are never lost. Returns the
+ * updated object, whose resourceVersion later writes in the same reconcile need.
+ */
+export async function addFinalizer<T extends KubeObject>(
   client: KubeClient,
   type: ResourceType,
-  object: KubeObject,
+  object: T,
   finalizer: string,
-): Promise<void> {
+): Promise<T> {
   const finalizers = object.metadata?.finalizers ?? [];
-  if (finalizers.includes(finalizer)) return;
-  await client.patch(
+  if (finalizers.includes(finalizer)) return object;
+  return client.patch<T>(
     type,
     object.metadata!.name!,
     object.metadata?.namespace,

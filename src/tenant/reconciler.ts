@@ -114,7 +114,7 @@ export class TenantReconciler {
   ) {}
 
   async reconcile(key: string, { log }: ReconcileContext): Promise<ReconcileOutcome | void> {
-    const tenant = this.caches.tenants.get(key);
+    let tenant = this.caches.tenants.get(key);
     if (!tenant) {
       // Deleted: the finalizer already cleaned up; only the metric series are left to drop.
       tenantMetrics.forget(key);
@@ -125,11 +125,9 @@ export class TenantReconciler {
     const tenantLog = log.child({ tenant: key, tenantId });
 
     if (tenant.metadata?.deletionTimestamp) return this.finalize(tenant, tenantId, tenantLog);
-    if (!tenant.metadata?.finalizers?.includes(tenantFinalizer)) {
-      // The informer delivers the updated Tenant, which triggers the next reconcile.
-      await addFinalizer(this.client, Resources.tenant, tenant, tenantFinalizer);
-      return;
-    }
+    // The finalizer goes on before anything is created, so that nothing can be left behind unnoticed. The
+    // reconcile goes on with the patched object, whose resourceVersion the status write needs.
+    tenant = await addFinalizer(this.client, Resources.tenant, tenant, tenantFinalizer);
 
     const { spec, applied, rejected } = effectiveSpec(tenant, this.requestsOf(tenantId));
     const placementConflict = this.claimPool(key, spec);
@@ -272,44 +270,54 @@ export class TenantReconciler {
       namespaces: provisionable.map((claim) => claim.name),
       platform: this.platform,
     });
-    for (const [index, namespace] of desired.entries()) {
-      const claim = provisionable[index]!;
-      const name = namespace.metadata!.name!;
-      if (claim.state === "free") {
-        // Create with a plain POST first: it fails if anyone created the name meanwhile, so nothing is taken over.
-        try {
-          await this.client.create(Resources.namespace, {
-            apiVersion: "v1",
-            kind: "Namespace",
-            metadata: { name, labels: ownershipLabels(tenant, tenantId) },
-          });
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 409) {
-            claim.state = "conflict";
-            claim.message = `namespace "${name}" was created by someone else at the same time; choose another namespace name`;
-            continue;
-          }
-          throw new Error(`creating namespace "${name}" failed`, { cause: error });
-        }
-        log.info({ namespace: name }, "namespace created");
-        this.events.normal(this.tenantRef(tenant), "NamespaceCreated", `created namespace ${name}`);
-        claim.state = "owned";
-        await this.client.apply(Resources.namespace, namespace);
-        continue;
-      }
-      if (claim.state === "adoptable") {
-        log.info(
-          { namespace: name, oldTenantId: claim.existing?.metadata?.labels?.[tenantIdLabel] },
-          "namespace adopted",
-        );
-        this.events.normal(this.tenantRef(tenant), "NamespaceAdopted", `adopted namespace ${name}`);
-        claim.state = "owned";
-      }
+    // Namespaces are independent of each other, so they are created and updated concurrently.
+    await Promise.all(
+      desired.map((namespace, index) => this.applyNamespace(namespace, provisionable[index]!, tenant, tenantId, log)),
+    );
+  }
+
+  /** Creates one free namespace (POST first, so that a name taken meanwhile is never taken over) or updates an owned one. */
+  private async applyNamespace(
+    namespace: V1Namespace,
+    claim: NamespaceClaim,
+    tenant: string,
+    tenantId: string,
+    log: Logger,
+  ): Promise<void> {
+    const name = namespace.metadata!.name!;
+    if (claim.state === "free") {
+      // Create with a plain POST first: it fails if anyone created the name meanwhile, so nothing is taken over.
       try {
-        await applyIfChanged(this.client, Resources.namespace, namespace, claim.existing);
+        await this.client.create(Resources.namespace, {
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: { name, labels: ownershipLabels(tenant, tenantId) },
+        });
       } catch (error) {
-        throw new Error(`applying namespace "${name}" failed`, { cause: error });
+        if (error instanceof ApiError && error.status === 409) {
+          claim.state = "conflict";
+          claim.message = `namespace "${name}" was created by someone else at the same time; choose another namespace name`;
+          return;
+        }
+        throw new Error(`creating namespace "${name}" failed`, { cause: error });
       }
+      log.info({ namespace: name }, "namespace created");
+      claim.state = "owned";
+      await this.client.apply(Resources.namespace, namespace);
+      return;
+    }
+    if (claim.state === "adoptable") {
+      log.info(
+        { namespace: name, oldTenantId: claim.existing?.metadata?.labels?.[tenantIdLabel] },
+        "namespace adopted",
+      );
+      this.events.normal(this.tenantRef(tenant), "NamespaceAdopted", `adopted namespace ${name}`);
+      claim.state = "owned";
+    }
+    try {
+      await applyIfChanged(this.client, Resources.namespace, namespace, claim.existing);
+    } catch (error) {
+      throw new Error(`applying namespace "${name}" failed`, { cause: error });
     }
   }
 
@@ -360,23 +368,30 @@ export class TenantReconciler {
     cache: Informer<T>,
     desired: KubeObject[],
   ): Promise<void> {
+    // The objects of one kind do not depend on each other, so they are applied concurrently.
     const failures: string[] = [];
-    for (const object of desired) {
-      const namespace = object.metadata?.namespace;
-      const key = namespace ? `${namespace}/${object.metadata!.name}` : object.metadata!.name!;
-      const cached = cache.get(key);
-      const labels = object.metadata!.labels!;
-      if (cached && !isOwnedBy(cached.metadata?.labels, labels[tenantLabel]!, labels[tenantIdLabel]!)) {
-        failures.push(`${type.kind} ${key} exists and is not managed by this tenant; rename or remove it`);
-        continue;
-      }
-      try {
-        await applyIfChanged(this.client, type, object, cached as KubeObject | undefined);
-      } catch (error) {
-        if (isConflict(error)) throw error;
-        throw new Error(`applying ${type.kind} ${key} failed`, { cause: error });
-      }
-    }
+    const results = await Promise.allSettled(
+      desired.map(async (object) => {
+        const namespace = object.metadata?.namespace;
+        const key = namespace ? `${namespace}/${object.metadata!.name}` : object.metadata!.name!;
+        const cached = cache.get(key);
+        const labels = object.metadata!.labels!;
+        if (cached && !isOwnedBy(cached.metadata?.labels, labels[tenantLabel]!, labels[tenantIdLabel]!)) {
+          failures.push(`${type.kind} ${key} exists and is not managed by this tenant; rename or remove it`);
+          return;
+        }
+        try {
+          await applyIfChanged(this.client, type, object, cached as KubeObject | undefined);
+        } catch (error) {
+          if (isConflict(error)) throw error;
+          throw new Error(`applying ${type.kind} ${key} failed`, { cause: error });
+        }
+      }),
+    );
+    const rejected = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+    const conflict = rejected.find((result) => isConflict(result.reason));
+    if (conflict) throw conflict.reason;
+    if (rejected.length > 0) throw rejected[0]!.reason;
     if (failures.length > 0) throw new Error(failures.join("; "));
   }
 
@@ -701,8 +716,14 @@ export class TenantReconciler {
         log.warn({ namespace: claim.name, state }, claim.message!);
       }
     }
-    if (previous.phase !== status.phase)
+    if (previous.phase !== status.phase) {
       log.info({ phase: status.phase, previousPhase: previous.phase }, "tenant phase changed");
+      const ready = status.conditions?.find((entry) => entry.type === "Ready");
+      const reference = this.tenantRef(tenant.metadata!.name!);
+      if (status.phase === "Ready") this.events.normal(reference, "TenantReady", ready?.message ?? "tenant is Ready");
+      if (status.phase === "Degraded")
+        this.events.warning(reference, "TenantDegraded", ready?.message ?? "tenant is degraded");
+    }
   }
 
   private tenantRef(name: string): { kind: string; apiVersion: string; name: string; uid?: string } {
