@@ -7,7 +7,7 @@ import { startApiOnly } from "./selfservice/standalone.js";
 
 const usage = `usage: tenant-operator [flags]
   --probe-address HOST:PORT   serve /metrics, /healthz and /readyz here (default 127.0.0.1:8080; port 0 picks one)
-  --workers N                 concurrent Tenant reconciles (default 16)
+  --workers N                 concurrent Tenant reconciles (default 32)
   --leader-elect BOOL         elect one leader through a Lease (default true)
   --lease-namespace NS        namespace of the Lease (default $POD_NAMESPACE or tenant-operator-system)
   --lease-name NAME           name of the Lease (default tenant-operator)
@@ -38,7 +38,7 @@ function main(): void {
   const { values } = parseArgs({
     options: {
       "probe-address": { type: "string", default: "127.0.0.1:8080" },
-      workers: { type: "string", default: "16" },
+      workers: { type: "string", default: "32" },
       "leader-elect": { type: "string", default: "true" },
       "lease-namespace": { type: "string", default: process.env.POD_NAMESPACE ?? "tenant-operator-system" },
       "lease-name": { type: "string", default: "tenant-operator" },

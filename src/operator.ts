@@ -37,7 +37,7 @@ import { LeaderElector } from "./runtime/leaderElection.js";
 import { ProbeServer } from "./runtime/probes.js";
 import { Resources } from "./runtime/resources.js";
 import type { PlatformSettings } from "./tenant/desired/types.js";
-import { managedSelector, tenantLabel } from "./tenant/labels.js";
+import { managedSelector, tenantIndex, tenantIndexKeys, tenantLabel } from "./tenant/labels.js";
 import { TenantReconciler, tenantKeyOf, type TenantCaches } from "./tenant/reconciler.js";
 import { createTenantRequestController } from "./requests/controller.js";
 import { SelfServiceServer, type SelfServiceOptions } from "./selfservice/server.js";
@@ -91,6 +91,7 @@ export class Operator {
         labelSelector,
         relistIntervalMs: this.options.relistIntervalMs,
       });
+      created.addIndex(tenantIndex, tenantIndexKeys);
       this.informers.push(created as Informer<KubeObject>);
       return created;
     };
@@ -131,14 +132,17 @@ export class Operator {
     });
     tenants.watchPrimary(caches.tenants);
     // A change to any Tenant may free a dedicated node pool that another one is waiting for.
+    // Only a Tenant that holds a pool, or is going away, can free one; the scan is skipped for all others.
     tenants.watch(caches.tenants, (changed) =>
-      caches.tenants
-        .list()
-        .filter((waiting) => waiting.metadata?.name !== changed.metadata?.name)
-        .filter((waiting) =>
-          waiting.status?.conditions?.some((entry) => entry.type === "PlacementReady" && entry.status === "False"),
-        )
-        .map((waiting) => waiting.metadata!.name!),
+      !changed.spec?.placement?.pool && !changed.metadata?.deletionTimestamp
+        ? []
+        : caches.tenants
+            .list()
+            .filter((waiting) => waiting.metadata?.name !== changed.metadata?.name)
+            .filter((waiting) =>
+              waiting.status?.conditions?.some((entry) => entry.type === "PlacementReady" && entry.status === "False"),
+            )
+            .map((waiting) => waiting.metadata!.name!),
     );
     for (const owned of [
       caches.roleBindings,
@@ -159,8 +163,9 @@ export class Operator {
     tenants.watch(caches.namespaces, (namespace) => {
       const name = namespace.metadata?.name ?? "";
       const keys = new Set(tenantKeyOf(namespace));
-      for (const tenant of caches.tenants.list()) {
-        if (name.startsWith(`${tenant.metadata?.name}-`)) keys.add(tenant.metadata!.name!);
+      // Tenants whose names are a prefix of this one up to a '-': a lookup per dash, not a scan of all Tenants.
+      for (let dash = name.indexOf("-"); dash > 0; dash = name.indexOf("-", dash + 1)) {
+        if (caches.tenants.get(name.slice(0, dash))) keys.add(name.slice(0, dash));
       }
       return [...keys];
     });

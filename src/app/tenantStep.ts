@@ -14,7 +14,7 @@ import type { ConditionInput } from "../runtime/conditions.js";
 import type { Informer } from "../runtime/informer.js";
 import { Resources } from "../runtime/resources.js";
 import type { TenantContext } from "../tenant/desired/types.js";
-import { isOwnedBy } from "../tenant/labels.js";
+import { isOwnedBy, tenantIndex } from "../tenant/labels.js";
 import { describeUnavailable, isAutoscaled, isRolledOut, readyPods, type AppCaches } from "./caches.js";
 import { buildDedicatedInstance, dedicatedSelector, type DedicatedInstance } from "./desired/dedicated.js";
 import { buildTenantEndpointSlices, buildTenantServices, type ServingSource } from "./desired/endpoints.js";
@@ -369,7 +369,7 @@ export class TenantAppStep {
     ];
     const result: { type: ResourceType; object: Owned }[] = [];
     for (const [type, cache] of kinds) {
-      for (const object of cache.list()) {
+      for (const object of cache.byIndex(tenantIndex, context.tenant)) {
         const component = object.metadata?.labels?.[componentLabel];
         if (component !== components.tenant && component !== components.dedicated) continue;
         if (!isOwnedBy(object.metadata?.labels, context.tenant, context.tenantId)) continue;

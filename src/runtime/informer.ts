@@ -29,6 +29,8 @@ export interface InformerOptions {
   backoffMs?: [number, number];
 }
 
+const namespaceIndex = "namespace";
+
 /** Returns the cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
 export function objectKey(object: KubeObject): string {
   const namespace = object.metadata?.namespace;
@@ -42,6 +44,9 @@ export class Informer<T extends KubeObject> {
   private readonly log: Logger;
   private readonly handlers: InformerHandlers<T>[] = [];
   private store = new Map<string, T>();
+  // Typed on KubeObject so that an Informer<T> stays assignable to Informer<KubeObject>.
+  private readonly indexers = new Map<string, (object: KubeObject) => string[]>();
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
   private resourceVersion: string | undefined;
   private synced = false;
   private syncWaiters: (() => void)[] = [];
@@ -63,6 +68,7 @@ export class Informer<T extends KubeObject> {
       ...options,
     };
     this.log = log.child({ informer: type.plural, labelSelector: options.labelSelector });
+    this.addIndex(namespaceIndex, (object) => (object.metadata?.namespace ? [object.metadata.namespace] : []));
   }
 
   addHandlers(handlers: InformerHandlers<T>): void {
@@ -87,9 +93,40 @@ export class Informer<T extends KubeObject> {
     return [...this.store.values()];
   }
 
-  /** Objects of one namespace; a linear scan, fine for the few thousand objects the operator caches. */
+  /** Objects of one namespace, from the namespace index. */
   listInNamespace(namespace: string): T[] {
-    return this.list().filter((object) => object.metadata?.namespace === namespace);
+    return this.byIndex(namespaceIndex, namespace);
+  }
+
+  /**
+   * Adds an index: `keysOf` returns the index values of an object. Reads by index cost the size of the answer,
+   * not of the cache, so per-tenant lookups stay cheap with thousands of tenants. Add indexes before start().
+   */
+  addIndex(name: string, keysOf: (object: T) => string[]): void {
+    this.indexers.set(name, keysOf as (object: KubeObject) => string[]);
+    this.indexes.set(name, new Map());
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (!keys) return [];
+    return [...keys].map((key) => this.store.get(key)!).filter(Boolean);
+  }
+
+  private indexObject(key: string, object: T | undefined, old: T | undefined): void {
+    for (const [name, keysOf] of this.indexers) {
+      const index = this.indexes.get(name)!;
+      for (const value of old ? keysOf(old) : []) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+      for (const value of object ? keysOf(object) : []) {
+        let keys = index.get(value);
+        if (!keys) index.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
   }
 
   start(): void {
@@ -163,6 +200,8 @@ export class Informer<T extends KubeObject> {
 
     const previous = this.store;
     this.store = fresh;
+    for (const index of this.indexes.values()) index.clear();
+    for (const [key, object] of fresh) this.indexObject(key, object, undefined);
     this.resourceVersion = list.metadata.resourceVersion;
     for (const [key, object] of fresh) {
       const old = previous.get(key);
@@ -208,10 +247,12 @@ export class Informer<T extends KubeObject> {
     if (type === "DELETED") {
       if (!old) return;
       this.store.delete(key);
+      this.indexObject(key, undefined, old);
       this.emit("delete", object);
       return;
     }
     this.store.set(key, object);
+    this.indexObject(key, object, old);
     if (!old) this.emit("add", object);
     else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emit("update", object, old);
   }

@@ -59,3 +59,12 @@ export function isOwnedBy(labels: Record<string, string> | undefined, tenant: st
 export function namespaceName(tenant: string, name: string): string {
   return `${tenant}-${name}`;
 }
+
+/** Name of the informer index that maps a tenant name to the cached objects labelled with it. */
+export const tenantIndex = "tenant";
+
+/** Index values for `tenantIndex`: the object's tenant label, if any. */
+export function tenantIndexKeys(object: { metadata?: { labels?: Record<string, string> } }): string[] {
+  const tenant = object.metadata?.labels?.[tenantLabel];
+  return tenant ? [tenant] : [];
+}
