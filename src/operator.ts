@@ -132,7 +132,7 @@ export class Operator {
     });
     tenants.watchPrimary(caches.tenants);
     // A change to any Tenant may free a dedicated node pool that another one is waiting for.
-    // Only a Tenant that holds a pool, or is going away, can free one; the scan is skipped for all others.
+    // Only a Tenant that has a pool, or is going away, can free one, so the scan is skipped for all others.
     tenants.watch(caches.tenants, (changed) =>
       !changed.spec?.placement?.pool && !changed.metadata?.deletionTimestamp
         ? []

@@ -343,10 +343,10 @@ export class TenantReconciler {
     });
     const plan = planQuotaSplit(total, states);
 
-    // Lower first and only then raise, so that the sum of the namespace shares never exceeds the total. A lower
-    // carries the resourceVersion of the quota whose usage it was planned from: ResourceQuota admits a limit below
-    // current usage, so if a pod was admitted since, the write must fail (409, retried with fresh usage) rather
-    // than leave that namespace over its new share.
+    // Lower first and only then raise, so that the sum of the namespace shares never exceeds the total.
+    // ResourceQuota accepts a limit below current usage, so a lower carries the resourceVersion of the quota whose
+    // usage it was planned from. If a pod was admitted since, the write fails with 409 and the reconcile is
+    // retried with fresh usage, instead of leaving that namespace over its new share.
     for (const phase of ["lower", "raise"] as const) {
       const shares = Object.fromEntries(
         plan.steps.filter((step) => step.phase === phase).map((step) => [step.namespace, step.hard]),
