@@ -8,12 +8,12 @@
 // and change no Tenant.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { KubeClient } from "../src/runtime/client.js";
 import { Resources } from "../src/runtime/resources.js";
+import { freePort } from "../test/cluster/cluster.js";
 import { createServingCertificate } from "../test/cluster/pki.js";
 import { startOperator, waitForReady } from "../test/e2e/support/operator.js";
 import type { BenchCluster } from "./harness.js";
@@ -180,15 +180,4 @@ function summarizeLoad(result: LoadResult): LoadFigures[] {
     byStatus: kind.byStatus,
     latencyMs: percentiles(kind.latencies),
   }));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -581,7 +581,13 @@ function httpPost(url: string, body: unknown): Promise<string> {
   });
 }
 
-async function freePorts(count: number): Promise<number[]> {
+/** Returns one free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
+}
+
+/** Returns `count` distinct free TCP ports on 127.0.0.1, all held open together while they are chosen. */
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },

@@ -17,14 +17,13 @@ import {
   OidcIssuer,
   auditLines,
   createTls,
-  freePort,
-  metricSamples,
   serviceAccountToken,
   startApiProcess,
   type ApiProcess,
   type TlsFiles,
 } from "./support/selfserviceApi.js";
-import { startOperator, waitForReady as waitForOperatorReady } from "./support/operator.js";
+import { freePort } from "../cluster/cluster.js";
+import { readMetric, startOperator, waitForReady as waitForOperatorReady } from "./support/operator.js";
 import { applyTenant, deleteTenant, waitForReady } from "./support/tenants.js";
 
 const cluster = sharedCluster();
@@ -525,9 +524,9 @@ describe("self-service API", () => {
   });
 
   test("metrics count requests by route, method and code", async () => {
-    const requests = await metricSamples(api.probeUrl, "selfservice_http_requests_total");
-    const writes = await metricSamples(api.probeUrl, "selfservice_tenantrequest_writes_total");
-    const latency = await metricSamples(api.probeUrl, "selfservice_http_request_duration_seconds_count");
+    const requests = await readMetric(api.probeUrl, "selfservice_http_requests_total");
+    const writes = await readMetric(api.probeUrl, "selfservice_tenantrequest_writes_total");
+    const latency = await readMetric(api.probeUrl, "selfservice_http_request_duration_seconds_count");
 
     expect(requests.get('{route="/api/v1/tenants/{tenant}/requests",method="POST",code="201"}')).toBeGreaterThanOrEqual(
       2,

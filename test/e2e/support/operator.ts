@@ -3,10 +3,9 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TestCluster } from "../../cluster/cluster.js";
+import { freePort, type TestCluster } from "../../cluster/cluster.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -105,15 +104,18 @@ export async function waitForReady(operator: OperatorProcess, timeoutMs = 60_000
   throw new Error(`operator not ready after ${timeoutMs} ms; see ${operator.logFile}`);
 }
 
-/** Reads one metric's samples from /metrics as `labels -> value`, with labels rendered as in the text format. */
+/**
+ * Reads one metric's samples from /metrics as `{labels}` -> value (`""` for a sample without labels). Label values
+ * may contain braces (route templates), so the labels run from the first "{" to the last "}".
+ */
 export async function readMetric(probeUrl: string, name: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${probeUrl}/metrics`)).text();
   const samples = new Map<string, number>();
   for (const line of text.split("\n")) {
-    if (!line.startsWith(name)) continue;
-    const match = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/);
-    if (!match || match[1] !== name) continue;
-    samples.set(match[2] ?? "", Number(match[3]));
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const valueAt = line.lastIndexOf(" ");
+    const labels = line.includes("{") ? line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1) : "";
+    samples.set(labels, Number(line.slice(valueAt + 1)));
   }
   return samples;
 }
@@ -132,15 +134,4 @@ export async function metricValue(
     if (Object.entries(labels).every(([key, expected]) => sample[key] === expected)) return value;
   }
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

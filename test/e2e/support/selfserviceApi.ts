@@ -5,16 +5,16 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import https from "node:https";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { AddressInfo } from "node:net";
 import * as k8s from "@kubernetes/client-node";
 import { Ajv, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
 import { createCertificateAuthority, createServingCertificate } from "../../cluster/pki.js";
-import type { TestCluster } from "../../cluster/cluster.js";
+import { freePort, type TestCluster } from "../../cluster/cluster.js";
 import { eventually } from "./cluster.js";
 import { operatorGroups, operatorUser } from "./operator.js";
 
@@ -84,7 +84,7 @@ export class OidcIssuer {
       },
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return new OidcIssuer(server, url, privateKey, other.privateKey);
   }
 
@@ -341,31 +341,4 @@ export function auditLines(logFile: string): Record<string, unknown>[] {
     .split("\n")
     .filter((line) => line.includes('"audit":true'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/**
- * Reads one metric's samples from /metrics as `{labels}` -> value. Label values may hold braces (route templates),
- * so the labels run from the first "{" to the last "}".
- */
-export async function metricSamples(probeUrl: string, name: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${probeUrl}/metrics`)).text();
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const valueAt = line.lastIndexOf(" ");
-    const labels = line.includes("{") ? line.slice(line.indexOf("{"), line.lastIndexOf("}") + 1) : "";
-    samples.set(labels, Number(line.slice(valueAt + 1)));
-  }
-  return samples;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
