@@ -16,7 +16,7 @@ const rolloutPhase = new Gauge({
 
 const currentWave = new Gauge({
   name: "tenancy_rollout_current_wave",
-  help: "Number of the latest wave of the current rollout; wave 0 holds the canary tenants.",
+  help: "Number of the latest wave of the current rollout; wave 0 contains the canary tenants.",
   registers: [registry],
 });
 

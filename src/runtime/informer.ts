@@ -99,7 +99,7 @@ export class Informer<T extends KubeObject> {
   }
 
   /**
-   * Adds an index: `keysOf` returns the index values of an object. Reads by index cost the size of the answer,
+   * Adds an index: `keysOf` returns the index values of an object. Reads by index cost the size of the result,
    * not of the cache, so per-tenant lookups stay cheap with thousands of tenants. Add indexes before start().
    */
   addIndex(name: string, keysOf: (object: T) => string[]): void {

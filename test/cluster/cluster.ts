@@ -114,7 +114,7 @@ export async function startCluster(options: StartOptions = {}): Promise<TestClus
   );
   // The controller manager and the scheduler run with their own identities and the RBAC that Kubernetes
   // bootstraps for them, as in a real cluster, so admission policies see controllers as themselves and not as
-  // system:masters. kwok stands in for every kubelet and keeps the admin identity.
+  // system:masters. kwok replaces every kubelet and keeps the admin identity.
   const caPem = readFileSync(path.join(dir, "ca.crt"), "utf8");
   const componentKubeconfig = async (user: string): Promise<string> => {
     const file = path.join(dir, `${user.replace(/[^a-z-]/g, "_")}.kubeconfig`);

@@ -52,7 +52,7 @@ async function namespaceFor(prefix: string): Promise<string> {
   return namespace;
 }
 
-/** Retries `work` until the API server answers again after a restart. */
+/** Retries `work` until the API server serves requests again after a restart. */
 async function whenServing(work: () => Promise<unknown>): Promise<void> {
   await eventually(
     "API server serving",

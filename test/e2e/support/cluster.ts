@@ -16,7 +16,7 @@ export function uniqueName(prefix: string): string {
 
 /**
  * Calls `check` until it returns a value other than undefined or false, and returns that value. Throws after
- * `timeoutMs` with the last error or value, so a failing test says what it last saw.
+ * `timeoutMs` with the last error or value, so a failing test reports the last result.
  */
 export async function eventually<T>(
   what: string,
